@@ -1,0 +1,5 @@
+// Module declarations for assets embedded into the binary at build time.
+declare module "*.sql" {
+  const text: string;
+  export default text;
+}
