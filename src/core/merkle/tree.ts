@@ -6,6 +6,7 @@ import { checkCount, rangeNodes, splitPoint, type NodeId } from "./node-id.ts";
 /**
  * Answers the hash of a complete node (see NodeId). A store implements it over its persisted
  * nodes; it must throw (or return a non-32-byte value) when it does not hold the node.
+ * Hashes are treated as immutable: a proof may hand back the very arrays the reader returned.
  */
 export type NodeReader = (level: number, index: number) => Uint8Array;
 
