@@ -65,8 +65,9 @@ export async function startServer(config: Config, opts: { migrate: boolean; work
     await prepareSchema(store, opts.migrate, log);
     const appender = new Appender(store, systemMicroClock());
     if (opts.sampleData) {
-      const n = await seedSampleData(store, appender, "demo");
-      if (n > 0) log.info("sample data appended", { tenant: "demo", events: n });
+      const sample = await seedSampleData(appender, "demo");
+      if (sample.appended > 0) log.info("sample data appended", { tenant: "demo", events: sample.appended });
+      io.err(`sample data: tenant "demo", chains ${sample.chainIds.join(", ")}\n`);
     }
     const workers = (): WorkerState[] => [];
     const deps: AppDeps = { config, store, appender, auth, log, features: { ...FEATURES, workers: opts.workers }, workers };

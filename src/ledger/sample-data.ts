@@ -1,7 +1,6 @@
 // A few realistic findings for a first look (`ledger serve --sample-data`), appended through the normal write path.
 import type { Actor } from "../core/events/types.ts";
 import { uuidV5 } from "../core/hash/uuid.ts";
-import type { EventStore } from "../store/port.ts";
 import type { Appender } from "./appender.ts";
 
 const SAMPLE_NS = "3b1f0c52-8a5e-5d7c-9f4e-2a6b8c0d1e3f";
@@ -30,9 +29,14 @@ function sampleEvents() {
   return events;
 }
 
-/** Appends the sample events to `tenantId` unless it already has events; returns how many were appended. */
-export async function seedSampleData(store: EventStore, appender: Appender, tenantId: string): Promise<number> {
-  if ((await store.countEvents(tenantId)) > 0) return 0;
+/**
+ * Appends the sample events to `tenantId` (an identical replay if they are already there);
+ * returns how many were new and the chains they live on.
+ */
+export async function seedSampleData(appender: Appender, tenantId: string): Promise<{ appended: number; chainIds: string[] }> {
   const results = await appender.appendBatch(tenantId, sampleEvents());
-  return results.filter((r) => r.status === "created").length;
+  return {
+    appended: results.filter((r) => r.status === "created").length,
+    chainIds: [...new Set(results.map((r) => r.receipt.chainId))],
+  };
 }

@@ -1,15 +1,9 @@
 // The one place that picks the digest: SHA-256 over bytes, hex out; event and leaf hashes per DESIGN.md section 4.
 import { createHash } from "node:crypto";
-import { ZERO_HASH } from "../events/types.ts";
 import { hashLeaf } from "../merkle/hash.ts";
 import { hashFromHex, toHex } from "../merkle/hex.ts";
 
 export const sha256Hex = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex");
 
-export const GENESIS_PREVIOUS_HASH = ZERO_HASH;
-
 /** merkleLeafHash = hex SHA-256(0x00 || the 32 raw bytes of eventHash): the RFC 9162 leaf hash of the event. */
 export const merkleLeafHashOf = (eventHashHex: string): string => toHex(hashLeaf(hashFromHex(eventHashHex)));
-
-const HEX64 = /^[0-9a-f]{64}$/;
-export const isHash = (s: unknown): s is string => typeof s === "string" && HEX64.test(s);

@@ -133,18 +133,21 @@ function createFinding(event: ChainedEvent, findingId: string): Finding {
 }
 
 /**
- * Any change of status replaces the VEX triple (justification, impactStatement,
- * actionStatement) with the deciding event's own fields (null when it has none) and drops
- * the accepted risk unless the new status is accepted_risk: those fields always describe the
- * decision that set the current status, never an earlier one.
+ * Any change of status replaces the VEX triple with the deciding event's own fields, kept only
+ * where OpenVEX gives them a meaning: justification and impactStatement for `not_affected`,
+ * actionStatement for `affected`; everything else reads null (the raw payload stays in the
+ * history). So the triple always describes the decision that set the current status, never
+ * an earlier one, and a VEX export straight from the row is well-formed. The accepted risk is
+ * dropped too; only finding.accepted_risk sets one.
  */
 function withStatus(f: Finding, status: FindingStatus, decision: JsonObject): Finding {
+  const notAffected = status === "not_affected";
   return {
     ...f,
     status,
-    justification: readOptionalString(decision, "justification"),
-    impactStatement: readOptionalString(decision, "impactStatement"),
-    actionStatement: readOptionalString(decision, "actionStatement"),
+    justification: notAffected ? readOptionalString(decision, "justification") : null,
+    impactStatement: notAffected ? readOptionalString(decision, "impactStatement") : null,
+    actionStatement: status === "affected" ? readOptionalString(decision, "actionStatement") : null,
     acceptedRisk: null,
   };
 }
