@@ -48,7 +48,8 @@ export class PostgresEventStore implements EventStore {
   readonly kind = "postgres" as const;
   readonly migrations: MigrationPort;
 
-  private constructor(private readonly sql: Sql) {
+  /** The shared postgres.js client: companion stores (anchor, projection) use the same pool. */
+  private constructor(readonly sql: Sql) {
     this.migrations = { plan: () => guard(() => this.plan()), up: () => guard(() => this.up()) };
   }
 

@@ -28,7 +28,8 @@ const CHUNK = 500; // keeps IN (...) lists under SQLite's bound-parameter limit
 export class SqliteEventStore implements EventStore {
   readonly kind = "sqlite" as const;
   readonly migrations: MigrationPort;
-  private readonly db: Database;
+  /** The one connection: companion stores (anchor, projection) write through it too. */
+  readonly db: Database;
   private readonly lock: WriterLock | null;
   private insertStmt: Statement | null = null;
 
