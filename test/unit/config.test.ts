@@ -1,12 +1,15 @@
 // Config loading: defaults < appsettings.json < LEDGER__* env < flags; bad values name the key.
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeConfig, loadConfig } from "../../src/config/load.ts";
 
+const dir = mkdtempSync(join(tmpdir(), "ledger-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
 const file = (content: unknown) => {
-  const p = join(mkdtempSync(join(tmpdir(), "ledger-config-")), "appsettings.json");
+  const p = join(dir, `appsettings-${files++}.json`);
   writeFileSync(p, typeof content === "string" ? content : JSON.stringify(content));
   return p;
 };
