@@ -13,7 +13,9 @@ import type { MicroClock } from "./clock.ts";
 import { GroupCommitter } from "./group-commit.ts";
 
 export const MAX_BATCH_EVENTS = 10_000;
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 32;
+/** Jittered pause before re-deciding after losing a race to another replica (ms). */
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
 const HEAD_CACHE_LIMIT = 200_000;
 const GENESIS: ChainHead = { sequence: 0, eventHash: ZERO_HASH, findingStatus: null };
 
@@ -87,12 +89,21 @@ export class Appender {
     this.heads.set(key, head);
   }
 
-  private async headOf(tenantId: string, chainId: string): Promise<ChainHead> {
+  private async headOf(tenantId: string, chainId: string, draft: EventDraft): Promise<ChainHead> {
     const key = `${tenantId}\n${chainId}`;
     const cached = this.heads.get(key);
     if (cached) return cached;
+    // A finding.created can only start a chain: assume it does and save the read. If the chain
+    // exists after all, the insert collides on (chain, sequence 1) and the head is loaded then.
+    if (draft.eventType === "finding.created") return GENESIS;
     const head = (await this.store.loadHeads(tenantId, [chainId])).get(chainId) ?? GENESIS;
     this.remember(key, head);
+    return head;
+  }
+
+  private async reloadHead(tenantId: string, chainId: string): Promise<ChainHead> {
+    const head = (await this.store.loadHeads(tenantId, [chainId])).get(chainId) ?? GENESIS;
+    this.remember(`${tenantId}\n${chainId}`, head);
     return head;
   }
 
@@ -105,14 +116,19 @@ export class Appender {
     const key = `${tenantId}\n${chainId}`;
     const release = await this.locks.acquire(key);
     try {
+      // A cached head may be stale when other replicas write the same chain: a refusal or a
+      // collision is only final once decided against a head read fresh from the store.
+      let fresh = false;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const head = await this.headOf(tenantId, chainId);
+        const head = fresh ? await this.reloadHead(tenantId, chainId) : await this.headOf(tenantId, chainId, draft);
         try {
           decideAgainst(head, v);
         } catch (refusal) {
           const existing = (await this.store.findEvents(tenantId, [draft.eventId])).get(draft.eventId);
           if (existing) return replayOf(existing, digest);
-          throw refusal;
+          if (fresh) throw refusal;
+          fresh = true;
+          continue;
         }
         const row = this.buildRow(tenantId, chainId, head, draft, digest);
         if (await this.committer.submit(row)) {
@@ -121,7 +137,9 @@ export class Appender {
         }
         const existing = (await this.store.findEvents(tenantId, [draft.eventId])).get(draft.eventId);
         if (existing) return replayOf(existing, digest);
-        this.heads.delete(key); // another process moved the chain: reload and decide again
+        // Another process moved the chain (or it existed before we knew): decide again.
+        if (fresh) await backoff(attempt);
+        fresh = true;
       }
       throw new LedgerError("unavailable", "the chain is under heavy concurrent writing; retry");
     } finally {
@@ -153,14 +171,21 @@ export class Appender {
     const digests = validated.map((v, i) => contentDigestOf(tenantId, chainIds[i]!, v.draft));
     const release = await this.locks.acquireAll(chainIds.map((c) => `${tenantId}\n${c}`));
     try {
+      let fresh = false;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const plan = await this.planBatch(tenantId, validated, chainIds, digests);
+        if (fresh) for (const c of new Set(chainIds)) this.heads.delete(`${tenantId}\n${c}`);
+        const plan = await this.planBatch(tenantId, validated, chainIds, digests, fresh);
+        if (plan === "stale") {
+          fresh = true;
+          continue;
+        }
         if (plan.rows.length === 0) return plan.results;
         if (await this.store.insertAll(tenantId, plan.rows)) {
           for (const [chainId, head] of plan.heads) this.remember(`${tenantId}\n${chainId}`, head);
           return plan.results;
         }
-        for (const c of new Set(chainIds)) this.heads.delete(`${tenantId}\n${c}`);
+        if (fresh) await backoff(attempt);
+        fresh = true;
       }
       throw new LedgerError("unavailable", "the chains are under heavy concurrent writing; retry");
     } finally {
@@ -168,7 +193,8 @@ export class Appender {
     }
   }
 
-  private async planBatch(tenantId: string, validated: ValidatedEvent[], chainIds: string[], digests: string[]) {
+  /** Plan the rows of a batch against the heads; "stale" asks for a re-plan on fresh heads before refusing. */
+  private async planBatch(tenantId: string, validated: ValidatedEvent[], chainIds: string[], digests: string[], fresh: boolean) {
     const existing = await this.store.findEvents(tenantId, validated.map((v) => v.draft.eventId));
     const distinct = [...new Set(chainIds)];
     const missing = distinct.filter((c) => !this.heads.has(`${tenantId}\n${c}`));
@@ -197,6 +223,7 @@ export class Appender {
         failures.push({ index: i, error: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) });
       }
     });
+    if (failures.length > 0 && !fresh) return "stale" as const;
     if (failures.length > 0) {
       const first = failures[0]!;
       throw new LedgerError(first.error as LedgerError["code"], `${failures.length} of ${validated.length} events were refused; nothing was written (first: [${first.index}] ${first.message})`, failures);

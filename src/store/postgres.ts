@@ -20,6 +20,12 @@ const SELECT_EVENT = `SELECT tenant_id, chain_id::text, sequence, event_id::text
   occurred_at, source_run_id::text, payload, previous_hash, event_hash, merkle_leaf_hash, content_digest, finding_status, recorded_at_us FROM ledger_events`;
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === "23505";
+// Deadlock and serialisation failures roll the whole statement back: the caller retries on fresh heads.
+const isRetryable = (e: unknown) => ["40P01", "40001"].includes((e as { code?: string })?.code ?? "");
+
+/** One lock order for every writer (tenant, chain, sequence), so concurrent group commits cannot deadlock. */
+const inLockOrder = (rows: readonly EventRow[]): EventRow[] =>
+  [...rows].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : a.sequence - b.sequence));
 const isConnectionError = (e: unknown) => {
   const code = (e as { code?: string })?.code ?? "";
   return ["ECONNREFUSED", "ECONNRESET", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01", "57P03", "53300"].includes(code);
@@ -124,12 +130,18 @@ export class PostgresEventStore implements EventStore {
 
   insertEach(rows: readonly EventRow[]): Promise<Set<string>> {
     return guard(async () => {
-      const res = await this.sql.unsafe<{ tenant_id: string; event_id: string }[]>(INSERT_EACH, columns(rows) as never[], { prepare: true });
-      return new Set(res.map((r) => rowKey(r.tenant_id, r.event_id)));
+      try {
+        const res = await this.sql.unsafe<{ tenant_id: string; event_id: string }[]>(INSERT_EACH, columns(inLockOrder(rows)) as never[], { prepare: true });
+        return new Set(res.map((r) => rowKey(r.tenant_id, r.event_id)));
+      } catch (e) {
+        if (isRetryable(e)) return new Set<string>();
+        throw e;
+      }
     });
   }
 
-  insertAll(_tenantId: string, rows: readonly EventRow[]): Promise<boolean> {
+  insertAll(_tenantId: string, unordered: readonly EventRow[]): Promise<boolean> {
+    const rows = inLockOrder(unordered);
     return guard(async () => {
       try {
         if (rows.length < COPY_THRESHOLD) {
@@ -148,7 +160,7 @@ export class PostgresEventStore implements EventStore {
         });
         return true;
       } catch (e) {
-        if (isUniqueViolation(e)) return false;
+        if (isUniqueViolation(e) || isRetryable(e)) return false;
         throw e;
       }
     });
