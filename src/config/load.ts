@@ -69,7 +69,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     sources[key] = "default";
   }
   const set = (key: string, raw: unknown, origin: "file" | "env" | "flag", label: string) => {
-    const spec = (KEYS as Record<string, KeySpec>)[key];
+    const spec = Object.hasOwn(KEYS, key) ? (KEYS as Record<string, KeySpec>)[key] : undefined;
     if (!spec) throw configError(label, "is not a known setting");
     if (raw === null || raw === "") {
       values.set(key as ConfigKey, null);

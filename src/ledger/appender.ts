@@ -195,9 +195,21 @@ export class Appender {
 
   /** Plan the rows of a batch against the heads; "stale" asks for a re-plan on fresh heads before refusing. */
   private async planBatch(tenantId: string, validated: ValidatedEvent[], chainIds: string[], digests: string[], fresh: boolean) {
-    const existing = await this.store.findEvents(tenantId, validated.map((v) => v.draft.eventId));
+    // Optimistic first plan: no resend look-up, and chains the batch starts with finding.created
+    // are taken as new. A resend or an existing chain makes the write collide on a unique key,
+    // and the batch is planned again with every read done ("fresh").
+    const existing = fresh ? await this.store.findEvents(tenantId, validated.map((v) => v.draft.eventId)) : new Map<string, EventRow>();
+    const startsNew = new Set<string>();
+    if (!fresh) {
+      const seen = new Set<string>();
+      validated.forEach((v, i) => {
+        const c = chainIds[i]!;
+        if (!seen.has(c) && v.draft.eventType === "finding.created") startsNew.add(c);
+        seen.add(c);
+      });
+    }
     const distinct = [...new Set(chainIds)];
-    const missing = distinct.filter((c) => !this.heads.has(`${tenantId}\n${c}`));
+    const missing = distinct.filter((c) => !this.heads.has(`${tenantId}\n${c}`) && !startsNew.has(c));
     const loaded = missing.length > 0 ? await this.store.loadHeads(tenantId, missing) : new Map<string, ChainHead>();
     const heads = new Map<string, ChainHead>();
     for (const c of distinct) heads.set(c, this.heads.get(`${tenantId}\n${c}`) ?? loaded.get(c) ?? GENESIS);

@@ -1,6 +1,5 @@
 // Production driver: PostgreSQL through postgres.js; bulk appends by COPY, single appends by one unnest INSERT.
 import postgres from "postgres";
-import { canonicalize } from "../core/canonical/jcs.ts";
 import { LedgerError } from "../core/errors.ts";
 import type { StoredEvent } from "../core/events/types.ts";
 import { POSTGRES_MIGRATIONS } from "./migrate/files.ts";
@@ -43,12 +42,12 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
 
 function columns(rows: readonly EventRow[]): unknown[][] {
   const cols: unknown[][] = EVENT_COLUMNS.map(() => new Array(rows.length));
-  rows.forEach((r, i) => toTuple(r, canonicalize(r.payload)).forEach((v, c) => (cols[c]![i] = v)));
+  rows.forEach((r, i) => toTuple(r).forEach((v, c) => (cols[c]![i] = v)));
   return cols;
 }
 
 const copyEscape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
-const copyLine = (r: EventRow) => toTuple(r, canonicalize(r.payload)).map((v) => (v === null ? "\\N" : copyEscape(String(v)))).join("\t") + "\n";
+const copyLine = (r: EventRow) => toTuple(r).map((v) => (v === null ? "\\N" : copyEscape(String(v)))).join("\t") + "\n";
 
 export class PostgresEventStore implements EventStore {
   readonly kind = "postgres" as const;

@@ -1,4 +1,5 @@
 // Conversions between EventRow and the flat column tuple both drivers store.
+import { canonicalPayload } from "../core/chain/link.ts";
 import type { FindingStatus, StoredEvent } from "../core/events/types.ts";
 import type { EventRow } from "./port.ts";
 
@@ -14,7 +15,7 @@ export type EventTuple = [
   string, string, string, string | null, string, string, string, string, string, string | null, number,
 ];
 
-export function toTuple(r: EventRow, payloadJson: string): EventTuple {
+export function toTuple(r: EventRow, payloadJson: string = canonicalPayload(r.payload)): EventTuple {
   return [
     r.tenantId, r.chainId, r.sequence, r.eventId, r.eventType, r.findingId, r.artifactId, r.policyVersion,
     r.actor.id, r.actor.type, r.occurredAt, r.sourceRunId, payloadJson, r.previousHash, r.eventHash,

@@ -2,7 +2,6 @@
 import { Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { canonicalize } from "../core/canonical/jcs.ts";
 import { LedgerError } from "../core/errors.ts";
 import type { StoredEvent } from "../core/events/types.ts";
 import { SQLITE_MIGRATIONS } from "./migrate/files.ts";
@@ -132,7 +131,7 @@ export class SqliteEventStore implements EventStore {
     const stmt = this.insert();
     this.db.transaction(() => {
       for (const r of rows) {
-        const res = stmt.run(...toTuple(r, canonicalize(r.payload)));
+        const res = stmt.run(...toTuple(r));
         if (res.changes === 1) inserted.add(rowKey(r.tenantId, r.eventId));
       }
     }).immediate();
@@ -144,7 +143,7 @@ export class SqliteEventStore implements EventStore {
     const conflict = new Error("conflict");
     try {
       this.db.transaction(() => {
-        for (const r of rows) if (stmt.run(...toTuple(r, canonicalize(r.payload))).changes !== 1) throw conflict;
+        for (const r of rows) if (stmt.run(...toTuple(r)).changes !== 1) throw conflict;
       }).immediate();
       return true;
     } catch (e) {

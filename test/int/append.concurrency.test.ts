@@ -32,8 +32,8 @@ for (const driver of DRIVERS) {
     let opened: OpenedStore;
     beforeAll(async () => {
       opened = await driver.open();
-    });
-    afterAll(async () => opened.cleanup());
+    }, 60_000);
+    afterAll(async () => opened.cleanup(), 60_000);
 
     const chains = 200;
     const perChain = 50;

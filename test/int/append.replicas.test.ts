@@ -15,8 +15,8 @@ describe("replicas on PostgreSQL", () => {
     opened = await postgresDriver.open();
     a = new Appender(opened.store, systemMicroClock());
     b = new Appender(opened.reopen(), systemMicroClock());
-  });
-  afterAll(async () => opened.cleanup());
+  }, 60_000);
+  afterAll(async () => opened.cleanup(), 60_000);
 
   test("a refusal against a stale cached head is re-decided on the fresh head", async () => {
     const tenant = randomTenant();

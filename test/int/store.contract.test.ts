@@ -24,8 +24,8 @@ for (const driver of DRIVERS) {
     beforeAll(async () => {
       opened = await driver.open();
       appender = new Appender(opened.store, systemMicroClock());
-    });
-    afterAll(async () => opened.cleanup());
+    }, 60_000);
+    afterAll(async () => opened.cleanup(), 60_000);
 
     test("migrations are idempotent and report nothing pending", async () => {
       expect(await opened.store.migrations.up()).toEqual([]);
@@ -116,6 +116,21 @@ for (const driver of DRIVERS) {
       const clash = await refusal(appender.appendBatch(tenant, [comment(a.findingId), { ...good[1]!, payload: { comment: "changed" } }]));
       expect(clash.code).toBe("idempotency_conflict");
       expect(await opened.store.countEvents(tenant)).toBe(3);
+    });
+
+    test("a batch after a restart (cold head cache) continues existing chains and recognises resends", async () => {
+      const tenant = randomTenant();
+      const a = created();
+      const first = await appender.appendBatch(tenant, [a, comment(a.findingId)]);
+      const restarted = new Appender(opened.store, systemMicroClock());
+      const mixed = [comment(a.findingId), { ...a }, created({ findingId: a.findingId.replace("@", "@x") })];
+      const results = await restarted.appendBatch(tenant, mixed);
+      expect(results.map((r) => [r.status, r.receipt.sequence])).toEqual([["created", 3], ["duplicate", 1], ["created", 1]]);
+      expect(results[1]!.receipt).toEqual(first[0]!.receipt);
+      // A create for an existing chain, unknown to a cold cache, is still refused.
+      const again = new Appender(opened.store, systemMicroClock());
+      expect((await refusal(again.appendBatch(tenant, [created({ findingId: a.findingId })]))).code).toBe("finding_exists");
+      expect(await opened.store.countEvents(tenant)).toBe(4);
     });
 
     test("a big batch (5,000 events over 500 chains) lands whole and every chain recomputes", async () => {

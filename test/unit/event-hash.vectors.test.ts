@@ -33,3 +33,26 @@ describe("shared/vectors/jcs-numbers.json", () => {
     });
   }
 });
+
+describe("the written-out canonical forms equal the generic encoder", () => {
+  const fc = require("fast-check") as typeof import("fast-check");
+  const { contentDigestOf, contentInputOf, hashInputOf } = require("../../src/core/chain/link.ts") as typeof import("../../src/core/chain/link.ts");
+  const { sha256Hex } = require("../../src/core/hash/digest.ts") as typeof import("../../src/core/hash/digest.ts");
+  const str = fc.string({ unit: "grapheme", maxLength: 12 });
+  const event = fc.record({
+    tenantId: str, chainId: str, sequence: fc.integer({ min: 1, max: 2 ** 40 }), eventId: str, eventType: str,
+    findingId: fc.option(str), artifactId: fc.option(str), policyVersion: fc.option(str),
+    actor: fc.record({ id: str, type: str }), occurredAt: str, sourceRunId: fc.option(str),
+    payload: fc.dictionary(str, fc.jsonValue()), previousHash: str,
+  });
+  test("canonicalFormOf == canonicalize(hashInputOf) and contentDigestOf == sha256(canonicalize(contentInputOf))", () => {
+    fc.assert(
+      fc.property(event, (e) => {
+        const typed = e as unknown as Parameters<typeof canonicalFormOf>[0];
+        expect(canonicalFormOf(typed)).toBe(canonicalize(hashInputOf(typed)));
+        expect(contentDigestOf(e.tenantId, e.chainId, typed)).toBe(sha256Hex(canonicalize(contentInputOf(e.tenantId, e.chainId, typed))));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

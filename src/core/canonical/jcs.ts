@@ -59,7 +59,8 @@ function writeObject(obj: Record<string, unknown>, out: string[]): void {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function quote(s: string): string {
+/** A string as RFC 8785 writes it; throws on a lone surrogate. */
+export function quote(s: string): string {
   if (LONE_SURROGATE.test(s)) throw new TypeError("canonical JSON cannot carry a lone surrogate");
   // JSON.stringify escapes exactly ", \, and control characters (\b \f \n \r \t short forms,
   // \u00xx lower-case otherwise), as RFC 8785 section 3.2.2.2 requires.

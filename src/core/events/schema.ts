@@ -81,7 +81,7 @@ export function checkFields(obj: Record<string, unknown>, fields: Record<string,
     spec.check(value, p, problems);
   }
   for (const name of Object.keys(obj)) {
-    if (!(name in fields)) problems.push({ path: path ? `${path}.${name}` : name, message: "is not a known field" });
+    if (!Object.hasOwn(fields, name)) problems.push({ path: path ? `${path}.${name}` : name, message: "is not a known field" });
   }
 }
 
