@@ -2,6 +2,8 @@
 import type { EventRow, EventStore } from "../store/port.ts";
 import { rowKey } from "../store/port.ts";
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 interface Waiter {
   row: EventRow;
   resolve: (inserted: boolean) => void;
@@ -25,6 +27,9 @@ export class GroupCommitter {
   private async flush(): Promise<void> {
     this.flushing = true;
     try {
+      // Let the writers that are about to submit (requests parsed in this turn of the event
+      // loop, writers just released by the previous commit) join the group before it commits.
+      await nextTurn();
       while (this.queue.length > 0) {
         const group = this.queue.splice(0, this.maxGroup);
         try {
@@ -33,6 +38,7 @@ export class GroupCommitter {
         } catch (e) {
           for (const w of group) w.reject(e);
         }
+        await nextTurn();
       }
     } finally {
       this.flushing = false;

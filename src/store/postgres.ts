@@ -1,4 +1,4 @@
-// Production driver: PostgreSQL through postgres.js; bulk appends by COPY, single appends by one unnest INSERT.
+// Production driver: PostgreSQL through postgres.js; bulk appends by COPY, group commits by one INSERT per group.
 import postgres from "postgres";
 import { LedgerError } from "../core/errors.ts";
 import type { StoredEvent } from "../core/events/types.ts";
@@ -13,8 +13,14 @@ type Sql = postgres.Sql<Record<string, never>>;
 const MIGRATION_LOCK = 7_301_977_001; // advisory lock key for migrations, fixed for every release
 const COPY_THRESHOLD = 64;
 const COLUMN_TYPES = ["text", "uuid", "int8", "uuid", "text", "text", "text", "text", "text", "text", "text", "uuid", "text", "bpchar", "bpchar", "bpchar", "bpchar", "text", "int8"];
-const UNNEST = COLUMN_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ");
-const INSERT_EACH = `INSERT INTO ledger_events (${EVENT_COLUMNS.join(", ")}) SELECT * FROM unnest(${UNNEST}) ON CONFLICT DO NOTHING RETURNING tenant_id, event_id::text`;
+const COLS = EVENT_COLUMNS.join(", ");
+// One row: plain parameters (a set-returning source costs ~0.3 ms of planning and scanning per statement).
+const INSERT_ONE = `INSERT INTO ledger_events (${COLS}) VALUES (${COLUMN_TYPES.map((t, i) => `$${i + 1}::${t}`).join(", ")})
+  ON CONFLICT DO NOTHING RETURNING tenant_id, event_id::text`;
+// Several rows: one JSON parameter, so the statement text (and its prepared plan) never varies with the row count.
+const FROM_JSON = `SELECT ${COLS} FROM json_populate_recordset(null::ledger_events, $1::text::json)`;
+const INSERT_EACH = `INSERT INTO ledger_events (${COLS}) ${FROM_JSON} ON CONFLICT DO NOTHING RETURNING tenant_id, event_id::text`;
+const INSERT_ALL = `INSERT INTO ledger_events (${COLS}) ${FROM_JSON}`;
 const SELECT_EVENT = `SELECT tenant_id, chain_id::text, sequence, event_id::text, event_type, finding_id, artifact_id, policy_version, actor_id, actor_type,
   occurred_at, source_run_id::text, payload, previous_hash, event_hash, merkle_leaf_hash, content_digest, finding_status, recorded_at_us FROM ledger_events`;
 
@@ -40,10 +46,11 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function columns(rows: readonly EventRow[]): unknown[][] {
-  const cols: unknown[][] = EVENT_COLUMNS.map(() => new Array(rows.length));
-  rows.forEach((r, i) => toTuple(r).forEach((v, c) => (cols[c]![i] = v)));
-  return cols;
+/** Rows as a JSON array of records keyed by column name, for json_populate_recordset. */
+function recordsJson(rows: readonly EventRow[]): string {
+  const parts: string[] = [];
+  for (const r of rows) parts.push(`{${toTuple(r).map((v, c) => `"${EVENT_COLUMNS[c]}":${JSON.stringify(v)}`).join(",")}}`);
+  return `[${parts.join(",")}]`;
 }
 
 const copyEscape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
@@ -130,7 +137,10 @@ export class PostgresEventStore implements EventStore {
   insertEach(rows: readonly EventRow[]): Promise<Set<string>> {
     return guard(async () => {
       try {
-        const res = await this.sql.unsafe<{ tenant_id: string; event_id: string }[]>(INSERT_EACH, columns(inLockOrder(rows)) as never[], { prepare: true });
+        const res =
+          rows.length === 1
+            ? await this.sql.unsafe<{ tenant_id: string; event_id: string }[]>(INSERT_ONE, toTuple(rows[0]!) as unknown as never[], { prepare: true })
+            : await this.sql.unsafe<{ tenant_id: string; event_id: string }[]>(INSERT_EACH, [recordsJson(inLockOrder(rows))], { prepare: true });
         return new Set(res.map((r) => rowKey(r.tenant_id, r.event_id)));
       } catch (e) {
         if (isRetryable(e)) return new Set<string>();
@@ -144,11 +154,11 @@ export class PostgresEventStore implements EventStore {
     return guard(async () => {
       try {
         if (rows.length < COPY_THRESHOLD) {
-          await this.sql.unsafe(`INSERT INTO ledger_events (${EVENT_COLUMNS.join(", ")}) SELECT * FROM unnest(${UNNEST})`, columns(rows) as never[], { prepare: true });
+          await this.sql.unsafe(INSERT_ALL, [recordsJson(rows)], { prepare: true });
           return true;
         }
         await this.sql.begin(async (tx) => {
-          const stream = await tx.unsafe(`COPY ledger_events (${EVENT_COLUMNS.join(", ")}) FROM STDIN`).writable();
+          const stream = await tx.unsafe(`COPY ledger_events (${COLS}) FROM STDIN`).writable();
           await new Promise<void>((resolve, reject) => {
             stream.on("error", reject);
             stream.on("finish", resolve);

@@ -77,3 +77,12 @@ describe("properties", () => {
     fc.assert(fc.property(json, (v) => expect(JSON.parse(canonicalize(v))).toEqual(JSON.parse(JSON.stringify(v)))), { numRuns: 300 });
   });
 });
+
+describe("string quoting", () => {
+  test("quote(s) equals JSON.stringify(s) for every well-formed string, including the fast path", () => {
+    const { quote } = require("../../src/core/canonical/jcs.ts") as typeof import("../../src/core/canonical/jcs.ts");
+    fc.assert(fc.property(fc.string({ unit: "grapheme" }), (s) => quote(s) === JSON.stringify(s)), { numRuns: 2000 });
+    fc.assert(fc.property(fc.string({ unit: "binary-ascii" }), (s) => quote(s) === JSON.stringify(s)), { numRuns: 2000 });
+    for (const s of ["", "plain", 'q"uote', "back\\slash", "tab\t", "\u001f", "\u2028", "😀", "é"]) expect(quote(s)).toBe(JSON.stringify(s));
+  });
+});

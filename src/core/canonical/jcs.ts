@@ -57,10 +57,13 @@ function writeObject(obj: Record<string, unknown>, out: string[]): void {
   out.push("}");
 }
 
+const NEEDS_CARE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A string as RFC 8785 writes it; throws on a lone surrogate. */
 export function quote(s: string): string {
+  // Fast path: nothing to escape and no surrogates at all (the common case for ids and hashes).
+  if (!NEEDS_CARE.test(s)) return `"${s}"`;
   if (LONE_SURROGATE.test(s)) throw new TypeError("canonical JSON cannot carry a lone surrogate");
   // JSON.stringify escapes exactly ", \, and control characters (\b \f \n \r \t short forms,
   // \u00xx lower-case otherwise), as RFC 8785 section 3.2.2.2 requires.
