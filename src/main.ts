@@ -1,11 +1,15 @@
 // Entry point: argv -> subcommand; the only place that handles signals and exits the process.
 import { LedgerError } from "./core/errors.ts";
+import { anchorCommand } from "./cli/anchor.ts";
 import { UsageError, type Command, type Io } from "./cli/command.ts";
+import { keysCommand } from "./cli/keys.ts";
 import { migrateCommand } from "./cli/migrate.ts";
+import { projectCommand } from "./cli/project.ts";
 import { serveCommand } from "./cli/serve.ts";
+import { verifyCommand } from "./cli/verify.ts";
 import { versionCommand } from "./cli/version.ts";
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand, versionCommand];
+const COMMANDS: Command[] = [serveCommand, projectCommand, anchorCommand, verifyCommand, keysCommand, migrateCommand, versionCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

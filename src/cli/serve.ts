@@ -8,9 +8,14 @@ import { loadOrCreateAdminToken } from "../ledger/admin-token.ts";
 import { Appender } from "../ledger/appender.ts";
 import { systemMicroClock } from "../ledger/clock.ts";
 import { seedSampleData } from "../ledger/sample-data.ts";
+import { loadSigningKey, signingKeyNotice } from "../ledger/signing-key.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
+import { openAnchorStore } from "../store/anchor-port.ts";
 import { openStore } from "../store/open.ts";
 import type { EventStore } from "../store/port.ts";
+import { openProjectionStore } from "../store/projection-port.ts";
+import { Anchorer } from "../workers/anchorer.ts";
+import { Projector } from "../workers/projector.ts";
 import { parseFlags, type Command, type Io } from "./command.ts";
 import { FEATURES } from "./version.ts";
 
@@ -32,12 +37,16 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-function authenticatorFor(config: Config, io: Io): Authenticator {
+/** Refuse settings this build cannot honour safely, before anything is opened. */
+function checkExposure(config: Config): void {
   if (config.authority.issuer || config.authority.jwksFile || config.authority.jwksUrl)
     throw new LedgerError("config_invalid", "LEDGER__AUTHORITY__* is set but Authority JWT validation is not in this build yet; unset it to use the local admin token");
   const url = new URL(config.http.url);
   if (!LOOPBACK.has(url.hostname))
     throw new LedgerError("config_invalid", `LEDGER__HTTP__URL binds ${url.hostname}, which is not loopback; without an Authority (LEDGER__AUTHORITY__ISSUER) only 127.0.0.1 or ::1 is allowed`);
+}
+
+function authenticatorFor(config: Config, io: Io): Authenticator {
   if (config.admin.token) return localTokenAuthenticator(config.admin.token);
   const { token, path } = loadOrCreateAdminToken(config.data.dir);
   io.err(`admin token: ${path}\n`);
@@ -59,9 +68,10 @@ async function prepareSchema(store: EventStore, migrate: boolean, log: Logger): 
 
 export async function startServer(config: Config, opts: { migrate: boolean; workers: boolean; sampleData: boolean }, io: Io): Promise<RunningServer> {
   const log = createLogger();
-  const auth = authenticatorFor(config, io);
+  checkExposure(config);
   const store = openStore(config);
   try {
+    const auth = authenticatorFor(config, io);
     await prepareSchema(store, opts.migrate, log);
     const appender = new Appender(store, systemMicroClock());
     if (opts.sampleData) {
@@ -69,14 +79,25 @@ export async function startServer(config: Config, opts: { migrate: boolean; work
       if (sample.appended > 0) log.info("sample data appended", { tenant: "demo", events: sample.appended });
       io.err(`sample data: tenant "demo", chains ${sample.chainIds.join(", ")}\n`);
     }
-    const workers = (): WorkerState[] => [];
-    const deps: AppDeps = { config, store, appender, auth, log, features: { ...FEATURES, workers: opts.workers }, workers };
+    const projector = opts.workers ? new Projector({ projection: openProjectionStore(store), appender, log }) : null;
+    // Checkpoints are signed with one key per installation; the keys route and verify need it even without workers.
+    const signingKey = loadSigningKey(config, { create: true });
+    io.err(signingKeyNotice(signingKey, store.kind));
+    const anchors = openAnchorStore(store);
+    const { anchorIntervalSeconds: intervalSeconds, anchorBatch: batch } = config.merkle;
+    const anchorer = opts.workers ? new Anchorer({ anchors, key: signingKey, log, intervalSeconds, batch }) : null;
+    const workers = (): WorkerState[] => [
+      projector?.state() ?? { name: "projector", state: "disabled" },
+      anchorer?.state() ?? { name: "anchorer", state: "disabled" },
+    ];
+    const deps: AppDeps = { config, store, appender, auth, log, features: { ...FEATURES, workers: opts.workers }, workers, signingKey, anchors };
     const app = createApp(deps);
     const url = new URL(config.http.url);
     const server = Bun.serve({
       hostname: url.hostname.replace(/^\[|\]$/g, ""),
       port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
-      maxRequestBodySize: Math.max(config.http.maxBodyBytes, config.http.maxBatchBodyBytes) + 1024,
+      // Limits are enforced per route by http/body.ts so an oversized body still gets the JSON 413.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       fetch: (request) => app.handle(request),
       error: (e) => {
         log.error("server error", { error: String(e) });
@@ -85,10 +106,14 @@ export async function startServer(config: Config, opts: { migrate: boolean; work
     });
     const listening = `http://${url.hostname}:${server.port}`;
     log.info("listening", { url: listening, store: store.kind, dataDir: store.kind === "sqlite" ? config.data.dir : undefined });
+    projector?.start();
+    anchorer?.start();
     return {
       url: listening,
       async stop() {
         await server.stop();
+        await projector?.stop();
+        await anchorer?.stop();
         await store.close();
       },
     };

@@ -4,7 +4,9 @@ import { LedgerError } from "../core/errors.ts";
 import type { AppDeps } from "./context.ts";
 import { errorResponse, jsonResponse } from "./errors.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { findingRoutes } from "./routes/findings.ts";
 import { operationRoutes } from "./routes/operations.ts";
+import { proofRoutes } from "./routes/proofs.ts";
 import { swaggerRoutes } from "./routes/swagger.ts";
 
 export function createApp(deps: AppDeps) {
@@ -22,6 +24,8 @@ export function createApp(deps: AppDeps) {
     })
     .use(operationRoutes(deps))
     .use(eventRoutes(deps))
+    .use(proofRoutes(deps))
+    .use(findingRoutes(deps))
     .use(swaggerRoutes());
 }
 

@@ -3,7 +3,9 @@ import type { Config } from "../config/load.ts";
 import { LedgerError } from "../core/errors.ts";
 import { isTenantId } from "../core/events/validate.ts";
 import type { Appender } from "../ledger/appender.ts";
+import type { SigningKey } from "../ledger/signing-key.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { AnchorStore } from "../store/anchor-port.ts";
 import type { EventStore } from "../store/port.ts";
 import { requireScope, type Authenticator, type Principal, type Scope } from "./auth.ts";
 
@@ -22,6 +24,10 @@ export interface AppDeps {
   /** Names of optional features on in this process, for /status. */
   features: Record<string, boolean>;
   workers: () => WorkerState[];
+  /** The checkpoint signing key: GET /v1/ledger/keys lists it, POST /v1/ledger/verify checks signatures with it. */
+  signingKey?: SigningKey;
+  /** The anchor store (defaults to the companion of `store`). */
+  anchors?: AnchorStore;
 }
 
 export const TENANT_HEADER = "x-stella-tenant";

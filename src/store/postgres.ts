@@ -23,6 +23,9 @@ const INSERT_EACH = `INSERT INTO ledger_events (${COLS}) ${FROM_JSON} ON CONFLIC
 const INSERT_ALL = `INSERT INTO ledger_events (${COLS}) ${FROM_JSON}`;
 const SELECT_EVENT = `SELECT tenant_id, chain_id::text, sequence, event_id::text, event_type, finding_id, artifact_id, policy_version, actor_id, actor_type,
   occurred_at, source_run_id::text, payload, previous_hash, event_hash, merkle_leaf_hash, content_digest, finding_status, recorded_at_us FROM ledger_events`;
+/** Reads that show the event's leaf index once anchored (ledger_merkle_leaves, sql/postgres/002). */
+const withLeafIndex = (inner: string) =>
+  `SELECT s.*, (SELECT l.leaf_index FROM ledger_merkle_leaves l WHERE l.tenant_id = s.tenant_id AND l.event_id = s.event_id::uuid) AS leaf_index FROM (${inner}) s ORDER BY s.sequence`;
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === "23505";
 // Deadlock and serialisation failures roll the whole statement back: the caller retries on fresh heads.
@@ -177,7 +180,7 @@ export class PostgresEventStore implements EventStore {
 
   getEvent(tenantId: string, eventId: string): Promise<StoredEvent | null> {
     return guard(async () => {
-      const rows = await this.sql.unsafe<RawEventRow[]>(`${SELECT_EVENT} WHERE tenant_id = $1 AND event_id = $2::uuid`, [tenantId, eventId], { prepare: true });
+      const rows = await this.sql.unsafe<RawEventRow[]>(withLeafIndex(`${SELECT_EVENT} WHERE tenant_id = $1 AND event_id = $2::uuid`), [tenantId, eventId], { prepare: true });
       return rows[0] ? toStoredEvent(fromRaw(rows[0])) : null;
     });
   }
@@ -185,7 +188,7 @@ export class PostgresEventStore implements EventStore {
   listChain(tenantId: string, chainId: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
     return guard(async () => {
       const rows = await this.sql.unsafe<RawEventRow[]>(
-        `${SELECT_EVENT} WHERE tenant_id = $1 AND chain_id = $2::uuid AND sequence > $3 ORDER BY sequence LIMIT $4`,
+        withLeafIndex(`${SELECT_EVENT} WHERE tenant_id = $1 AND chain_id = $2::uuid AND sequence > $3 ORDER BY sequence LIMIT $4`),
         [tenantId, chainId, afterSequence, limit],
         { prepare: true },
       );

@@ -23,6 +23,9 @@ const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ledger_schema_migrations (
   version TEXT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)`;
 
 const CHUNK = 500; // keeps IN (...) lists under SQLite's bound-parameter limit
+/** Reads that show the event's leaf index once anchored (ledger_merkle_leaves, sql/sqlite/002). */
+const WITH_LEAF_INDEX = `SELECT e.*, l.leaf_index FROM ledger_events e
+  LEFT JOIN ledger_merkle_leaves l ON l.tenant_id = e.tenant_id AND l.event_id = e.event_id`;
 
 export class SqliteEventStore implements EventStore {
   readonly kind = "sqlite" as const;
@@ -153,14 +156,14 @@ export class SqliteEventStore implements EventStore {
   }
 
   async getEvent(tenantId: string, eventId: string): Promise<StoredEvent | null> {
-    const r = this.db.query<RawEventRow, [string, string]>("SELECT * FROM ledger_events WHERE tenant_id = ? AND event_id = ?").get(tenantId, eventId);
+    const r = this.db.query<RawEventRow, [string, string]>(`${WITH_LEAF_INDEX} WHERE e.tenant_id = ? AND e.event_id = ?`).get(tenantId, eventId);
     return r ? toStoredEvent(fromRaw(r)) : null;
   }
 
   async listChain(tenantId: string, chainId: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
     return this.db
       .query<RawEventRow, [string, string, number, number]>(
-        "SELECT * FROM ledger_events WHERE tenant_id = ? AND chain_id = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+        `${WITH_LEAF_INDEX} WHERE e.tenant_id = ? AND e.chain_id = ? AND e.sequence > ? ORDER BY e.sequence LIMIT ?`,
       )
       .all(tenantId, chainId, afterSequence, limit)
       .map((r) => toStoredEvent(fromRaw(r)));

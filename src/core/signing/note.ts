@@ -70,9 +70,13 @@ export function formatVkey(name: string, publicKeyRaw: Uint8Array): string {
 
 /** Parses a vkey strictly (as Go's note.NewVerifier): key id must match, algorithm must be Ed25519. */
 export function parseVkey(vkey: string): NoteVerifier {
-  const [name = "", idHex = "", keyB64 = "", ...rest] = vkey.split("+");
-  const material = fromBase64Strict(keyB64);
-  if (rest.length > 0 || !/^[0-9a-f]{8}$/i.test(idHex) || material === undefined || !isValidKeyName(name)) {
+  // Split on the first two "+" only: standard base64 (the key) may itself contain "+".
+  const first = vkey.indexOf("+");
+  const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
+  const name = first < 0 ? "" : vkey.slice(0, first);
+  const idHex = second < 0 ? "" : vkey.slice(first + 1, second);
+  const material = second < 0 ? undefined : fromBase64Strict(vkey.slice(second + 1));
+  if (!/^[0-9a-f]{8}$/i.test(idHex) || material === undefined || !isValidKeyName(name)) {
     throw new SigningError("bad_key", `malformed verifier key ${JSON.stringify(vkey.slice(0, 120))}`);
   }
   if (material.length !== 33 || material[0] !== NOTE_ALG_ED25519) {
