@@ -19,12 +19,23 @@ export class ChainVerifier {
   readonly failures: ChainFailure[] = [];
   eventsChecked = 0;
 
+  /** The finding id (or family) last proven to map to this chain: UUIDv5 once per chain, not per event. */
+  private provenKey: string | null = null;
+
   constructor(readonly tenantId: string, readonly chainId: string) {}
+
+  private belongs(e: ChainedEvent): boolean {
+    const key = e.findingId ?? `@${e.eventType.slice(0, e.eventType.indexOf("."))}`;
+    if (key === this.provenKey) return true;
+    if (chainIdOf(e.tenantId, e) !== e.chainId) return false;
+    this.provenKey = key;
+    return true;
+  }
 
   push(e: ChainedEvent): void {
     this.eventsChecked++;
     const fail = (kind: ChainFailureKind, message: string) => this.failures.push({ kind, chainId: this.chainId, sequence: e.sequence, message });
-    if (e.tenantId !== this.tenantId || e.chainId !== this.chainId || chainIdOf(e.tenantId, e) !== e.chainId)
+    if (e.tenantId !== this.tenantId || e.chainId !== this.chainId || !this.belongs(e))
       fail("wrong_chain", `event ${e.eventId} does not belong to chain ${this.chainId}`);
     if (e.sequence !== this.expectedSequence) fail("sequence_gap", `expected sequence ${this.expectedSequence}, found ${e.sequence}`);
     if (e.previousHash !== this.previousHash) fail("previous_hash_mismatch", `previousHash ${e.previousHash} does not match the prior event's hash ${this.previousHash}`);
