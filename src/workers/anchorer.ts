@@ -6,6 +6,7 @@ import { bytesEqual, hashFromHex, toHex } from "../core/merkle/hex.ts";
 import { checkpointOrigin, signCheckpoint } from "../core/signing/checkpoint.ts";
 import type { WorkerState } from "../http/context.ts";
 import type { SigningKey } from "../ledger/signing-key.ts";
+import { WorkerLoop } from "./loop.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AnchorStore, NewLeaf, SealFn } from "../store/anchor-port.ts";
 
@@ -78,16 +79,22 @@ export class Anchorer {
   private readonly pollMs: number;
   private readonly nowUs: () => number;
   private readonly failures = new Map<string, string>();
-  private loop: Promise<void> | null = null;
-  private stopping = false;
-  private wake: (() => void) | null = null;
-  private lastError: string | null = null;
+  private readonly loop: WorkerLoop;
 
   constructor(private readonly opts: AnchorerOptions) {
     this.nowUs = opts.nowUs ?? (() => Date.now() * 1000);
     this.seal = sealWith(opts.key, this.nowUs);
     this.maxLeaves = opts.maxLeaves ?? DEFAULT_MAX_LEAVES;
     this.pollMs = opts.pollMs ?? Math.max(50, Math.min(1000, opts.intervalSeconds * 1000));
+    this.loop = new WorkerLoop({
+      name: "anchorer",
+      log: opts.log,
+      pollMs: this.pollMs,
+      // Always pause after a pass: due tenants were sealed until nothing was pending.
+      step: async () => (await this.pass(), false),
+      failures: this.failures,
+      detail: () => `${this.stats.checkpoints} checkpoints, ${this.stats.leaves} leaves`,
+    });
   }
 
   /** Anchor one tenant until nothing is pending (or another anchorer holds it); returns the leaves added. */
@@ -142,52 +149,19 @@ export class Anchorer {
   }
 
   start(): void {
-    if (this.loop) return;
-    this.stopping = false;
-    this.loop = this.run();
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      try {
-        await this.pass();
-        this.lastError = null;
-      } catch (e) {
-        const message = (e as Error).message;
-        if (this.lastError !== message) this.opts.log.error("anchor pass failed", { error: message });
-        this.lastError = message;
-      }
-      if (!this.stopping) await this.sleep(this.lastError === null ? this.pollMs : Math.max(this.pollMs, 1000));
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
+    this.loop.start();
   }
 
   /** Finish the checkpoint in flight, then stop; safe to call twice. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    this.loop = null;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   problems(): string[] {
-    return [...(this.lastError === null ? [] : [this.lastError]), ...[...this.failures].map(([t, m]) => `tenant ${t}: ${m}`)];
+    return this.loop.problems();
   }
 
   state(): WorkerState {
-    const problems = this.problems();
-    if (problems.length > 0) return { name: "anchorer", state: "failed", detail: problems.join("; ").slice(0, 500) };
-    if (this.loop === null) return { name: "anchorer", state: "stopped" };
-    return { name: "anchorer", state: "running", detail: `${this.stats.checkpoints} checkpoints, ${this.stats.leaves} leaves` };
+    return this.loop.state();
   }
 }

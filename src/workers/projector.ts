@@ -7,6 +7,7 @@ import { foldFinding } from "../core/projection/fold.ts";
 import { isFindingEventType } from "../core/workflow/rules.ts";
 import type { WorkerState } from "../http/context.ts";
 import type { Appender } from "../ledger/appender.ts";
+import { WorkerLoop } from "./loop.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { ApplyFn, ProjectionStore, RebuildResult } from "../store/projection-port.ts";
 
@@ -70,17 +71,22 @@ export class Projector {
   private readonly expiryIntervalMs: number;
   private readonly now: () => number;
   private readonly failures = new Map<string, string>();
-  private loop: Promise<void> | null = null;
-  private stopping = false;
-  private wake: (() => void) | null = null;
+  private readonly loop: WorkerLoop;
   private lastExpiryScan = 0;
-  private lastError: string | null = null;
 
   constructor(private readonly opts: ProjectorOptions) {
     this.batchSize = opts.batchSize ?? 500;
     this.pollMs = opts.pollMs ?? 100;
     this.expiryIntervalMs = opts.expiryIntervalMs ?? 1000;
     this.now = opts.now ?? Date.now;
+    this.loop = new WorkerLoop({
+      name: "projector",
+      log: opts.log,
+      pollMs: this.pollMs,
+      step: () => this.step(),
+      failures: this.failures,
+      detail: () => `${this.stats.eventsApplied} events applied`,
+    });
   }
 
   /** One batch for every tenant with pending events; returns the events applied. Tenant failures are kept, not thrown. */
@@ -170,62 +176,32 @@ export class Projector {
     return appended;
   }
 
-  start(): void {
-    if (this.loop) return;
-    this.stopping = false;
-    this.loop = this.run();
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      let applied = 0;
-      try {
-        applied = await this.pass();
-        if (this.now() - this.lastExpiryScan >= this.expiryIntervalMs) {
-          this.lastExpiryScan = this.now();
-          await this.expire();
-        }
-        this.lastError = null;
-      } catch (e) {
-        const message = (e as Error).message;
-        if (this.lastError !== message) this.opts.log.error("projector pass failed", { error: message });
-        this.lastError = message;
-      }
-      // Back off while something fails and nothing moves, so a broken tenant does not spin the loop.
-      const failing = this.lastError !== null || this.failures.size > 0;
-      if (applied === 0 && !this.stopping) await this.sleep(failing ? Math.max(this.pollMs, 1000) : this.pollMs);
+  /** One loop step: a pass over pending tenants, and the expiry scan when it is due; true while events were applied. */
+  private async step(): Promise<boolean> {
+    const applied = await this.pass();
+    if (this.now() - this.lastExpiryScan >= this.expiryIntervalMs) {
+      this.lastExpiryScan = this.now();
+      await this.expire();
     }
+    return applied > 0;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
+  start(): void {
+    this.loop.start();
   }
 
   /** Finish the batch in flight, then stop; safe to call twice. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    this.loop = null;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** What failed in the latest attempt: the pass itself, or tenants whose batch was refused. */
   problems(): string[] {
-    return [...(this.lastError === null ? [] : [this.lastError]), ...[...this.failures].map(([t, m]) => `tenant ${t}: ${m}`)];
+    return this.loop.problems();
   }
 
   state(): WorkerState {
-    const problems = this.problems();
-    if (problems.length > 0) return { name: "projector", state: "failed", detail: problems.join("; ").slice(0, 500) };
-    if (this.loop === null) return { name: "projector", state: "stopped" };
-    return { name: "projector", state: "running", detail: `${this.stats.eventsApplied} events applied` };
+    return this.loop.state();
   }
 }
 
