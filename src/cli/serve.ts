@@ -10,6 +10,7 @@ import { systemMicroClock } from "../ledger/clock.ts";
 import { seedSampleData } from "../ledger/sample-data.ts";
 import { loadSigningKey, signingKeyNotice } from "../ledger/signing-key.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
+import { createMetrics } from "../observability/metrics.ts";
 import { openAnchorStore } from "../store/anchor-port.ts";
 import { openStore } from "../store/open.ts";
 import type { EventStore } from "../store/port.ts";
@@ -79,18 +80,36 @@ export async function startServer(config: Config, opts: { migrate: boolean; work
       if (sample.appended > 0) log.info("sample data appended", { tenant: "demo", events: sample.appended });
       io.err(`sample data: tenant "demo", chains ${sample.chainIds.join(", ")}\n`);
     }
-    const projector = opts.workers ? new Projector({ projection: openProjectionStore(store), appender, log }) : null;
+    let projector: Projector | null = null;
+    const metrics = config.observability.enabled ? createMetrics({ projectionLag: () => projector?.stats.lagSeconds ?? new Map() }) : undefined;
+    if (opts.workers)
+      projector = new Projector({
+        projection: openProjectionStore(store),
+        appender,
+        log,
+        onApplied: metrics ? (s) => metrics.projectionApply.observe(s.seconds) : undefined,
+      });
     // Checkpoints are signed with one key per installation; the keys route and verify need it even without workers.
     const signingKey = loadSigningKey(config, { create: true });
     io.err(signingKeyNotice(signingKey, store.kind));
     const anchors = openAnchorStore(store);
     const { anchorIntervalSeconds: intervalSeconds, anchorBatch: batch } = config.merkle;
-    const anchorer = opts.workers ? new Anchorer({ anchors, key: signingKey, log, intervalSeconds, batch }) : null;
+    const anchorer = opts.workers
+      ? new Anchorer({
+          anchors,
+          key: signingKey,
+          log,
+          intervalSeconds,
+          batch,
+          onAnchored: metrics ? (s) => metrics.anchorDuration.observe(s.seconds) : undefined,
+          onFailure: metrics ? () => metrics.anchorFailures.inc() : undefined,
+        })
+      : null;
     const workers = (): WorkerState[] => [
       projector?.state() ?? { name: "projector", state: "disabled" },
       anchorer?.state() ?? { name: "anchorer", state: "disabled" },
     ];
-    const deps: AppDeps = { config, store, appender, auth, log, features: { ...FEATURES, workers: opts.workers }, workers, signingKey, anchors };
+    const deps: AppDeps = { config, store, appender, auth, log, features: { ...FEATURES, workers: opts.workers }, workers, signingKey, anchors, metrics };
     const app = createApp(deps);
     const url = new URL(config.http.url);
     const server = Bun.serve({

@@ -5,6 +5,7 @@ import type { AppDeps } from "./context.ts";
 import { errorResponse, jsonResponse } from "./errors.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { findingRoutes } from "./routes/findings.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { proofRoutes } from "./routes/proofs.ts";
 import { swaggerRoutes } from "./routes/swagger.ts";
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps) {
     .use(eventRoutes(deps))
     .use(proofRoutes(deps))
     .use(findingRoutes(deps))
+    .use(deps.metrics ? metricsRoutes(deps.metrics) : new Elysia({ name: "routes.metrics.off" }))
     .use(swaggerRoutes());
 }
 

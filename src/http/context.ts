@@ -5,6 +5,7 @@ import { isTenantId } from "../core/events/validate.ts";
 import type { Appender } from "../ledger/appender.ts";
 import type { SigningKey } from "../ledger/signing-key.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { LedgerMetrics } from "../observability/metrics.ts";
 import type { AnchorStore } from "../store/anchor-port.ts";
 import type { EventStore } from "../store/port.ts";
 import { requireScope, type Authenticator, type Principal, type Scope } from "./auth.ts";
@@ -26,6 +27,8 @@ export interface AppDeps {
   workers: () => WorkerState[];
   /** The checkpoint signing key: GET /v1/ledger/keys lists it, POST /v1/ledger/verify checks signatures with it. */
   signingKey?: SigningKey;
+  /** Served on /metrics when present. */
+  metrics?: LedgerMetrics;
   /** The anchor store (defaults to the companion of `store`). */
   anchors?: AnchorStore;
 }
