@@ -56,8 +56,11 @@ function recordsJson(rows: readonly EventRow[]): string {
   return `[${parts.join(",")}]`;
 }
 
+// COPY text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
+const COPY_SPECIAL = /[\\\t\n\r]/;
 const copyEscape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
-const copyLine = (r: EventRow) => toTuple(r).map((v) => (v === null ? "\\N" : copyEscape(String(v)))).join("\t") + "\n";
+const copyValue = (v: string | number | null) => (v === null ? "\\N" : typeof v === "number" ? String(v) : COPY_SPECIAL.test(v) ? copyEscape(v) : v);
+const copyLine = (r: EventRow) => toTuple(r).map(copyValue).join("\t") + "\n";
 
 export class PostgresEventStore implements EventStore {
   readonly kind = "postgres" as const;

@@ -133,6 +133,19 @@ for (const driver of DRIVERS) {
       expect(await opened.store.countEvents(tenant)).toBe(4);
     });
 
+    test("a bulk batch round-trips text that COPY must escape (tabs, newlines, backslashes, \\N, Unicode)", async () => {
+      const tenant = randomTenant();
+      const c = created();
+      const nasty = ["tab\there", "line\nbreak\r\n", "back\\slash \\N \\t", "\\N", "naïve — ✓ 😂 \u2028", "quote \" and , comma"];
+      const batch = [c, ...Array.from({ length: 99 }, (_, i) => comment(c.findingId, `${nasty[i % nasty.length]} #${i}`))];
+      const results = await appender.appendBatch(tenant, batch);
+      const report = await verifyAllChains(opened.store, tenant, [results[0]!.receipt.chainId]);
+      expect(report.failures).toEqual([]);
+      expect(report.events).toBe(100);
+      const back = await opened.store.getEvent(tenant, batch[3]!.eventId);
+      expect(back?.payload).toEqual(batch[3]!.payload);
+    });
+
     test("a big batch (5,000 events over 500 chains) lands whole and every chain recomputes", async () => {
       const tenant = randomTenant();
       const batch: Record<string, unknown>[] = [];
