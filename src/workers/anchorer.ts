@@ -80,6 +80,8 @@ export class Anchorer {
   private readonly nowUs: () => number;
   private readonly failures = new Map<string, string>();
   private readonly loop: WorkerLoop;
+  /** Set by stop(): a draining tenant stops after its current checkpoint. */
+  private halted = false;
 
   constructor(private readonly opts: AnchorerOptions) {
     this.nowUs = opts.nowUs ?? (() => Date.now() * 1000);
@@ -110,7 +112,7 @@ export class Anchorer {
       const sample = { tenantId, treeSize: r.checkpoint.treeSize, leaves: r.leaves, seconds: (performance.now() - started) / 1000 };
       this.opts.log.info("checkpoint signed", { tenant: tenantId, treeSize: sample.treeSize, leaves: sample.leaves, rootHash: r.checkpoint.rootHash });
       this.opts.onAnchored?.(sample);
-      if (!r.more) return total;
+      if (!r.more || this.halted) return total;
     }
   }
 
@@ -149,11 +151,13 @@ export class Anchorer {
   }
 
   start(): void {
+    this.halted = false;
     this.loop.start();
   }
 
-  /** Finish the checkpoint in flight, then stop; safe to call twice. */
+  /** Finish the checkpoint in flight, then stop (a backlog is left for the next start); safe to call twice. */
   stop(): Promise<void> {
+    this.halted = true;
     return this.loop.stop();
   }
 
