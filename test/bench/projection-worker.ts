@@ -6,6 +6,7 @@ import { createLogger } from "../../src/observability/logger.ts";
 import { PostgresEventStore } from "../../src/store/postgres.ts";
 import { openProjectionStore } from "../../src/store/projection-port.ts";
 import { Projector } from "../../src/workers/projector.ts";
+import { processMemory } from "./measure.ts";
 import { instrument, LagRecorder, nowUs } from "./projection-lag.ts";
 
 const [url, out] = process.argv.slice(2);
@@ -30,7 +31,9 @@ process.on("SIGTERM", async () => {
   if (stopping) return;
   stopping = true;
   await projector.stop();
-  const rss = process.resourceUsage().maxRSS / 1024;
+  // VmHWM, not resourceUsage().maxRSS: on Linux ru_maxrss keeps the high-water mark of the image
+  // before exec, i.e. of the bench process that spawned this one.
+  const rss = processMemory(process.pid).peakRssMb;
   writeFileSync(out, JSON.stringify({ ...rec.toJSON(), sampleLagsMs: sampleLags, stats: { eventsApplied: projector.stats.eventsApplied, batches: projector.stats.batches }, peakRssMb: rss, problems: projector.problems() }));
   await store.close();
   process.exit(0);
