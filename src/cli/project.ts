@@ -10,6 +10,7 @@ import type { EventStore } from "../store/port.ts";
 import { openProjectionStore, type ProjectionStore } from "../store/projection-port.ts";
 import { Projector, rebuildProjection } from "../workers/projector.ts";
 import { parseFlags, UsageError, type Command, type Io } from "./command.ts";
+import { peakRssBytes } from "../observability/peak-rss.ts";
 
 const USAGE = `usage: ledger project [--once | --rebuild | --checksum] [--tenant T] [--batch-size N] [--config FILE]
 
@@ -74,7 +75,7 @@ async function rebuild(projection: ProjectionStore, tenants: string[], pageSize:
     io.out(`tenant ${tenantId}: ${r.events} events, ${r.findings} findings, checksum ${r.checksum} (${verdict}; ${r.seconds.toFixed(2)}s)\n`);
   }
   const seconds = (performance.now() - started) / 1000;
-  const rssMiB = process.resourceUsage().maxRSS / 1024;
+  const rssMiB = peakRssBytes() / 1024 / 1024;
   io.out(`rebuilt ${tenants.length} tenants: ${events} events, ${findings} findings in ${seconds.toFixed(2)}s (${Math.round(events / Math.max(seconds, 1e-3))} events/s, peak RSS ${rssMiB.toFixed(0)} MiB)\n`);
   return mismatches > 0 ? 1 : 0;
 }
