@@ -97,8 +97,10 @@ export class PostgresProjectionStore implements ProjectionStore {
     const ids = touchedFindings(events);
     const current = new Map<string, Finding>();
     if (ids.length > 0) {
+      // Unprepared on purpose: a cached generic plan chosen while ledger_findings was still nearly
+      // empty scans the tenant's updated_at index and grows with the tenant; a custom plan uses the key.
       const rows = await tx.unsafe<{ finding: string }[]>(
-        "SELECT finding FROM ledger_findings WHERE tenant_id = $1 AND finding_id = ANY($2::text[])", [tenantId, ids], { prepare: true });
+        "SELECT finding FROM ledger_findings WHERE tenant_id = $1 AND finding_id = ANY($2::text[])", [tenantId, ids], { prepare: false });
       for (const r of rows) {
         const f = parseFinding(r.finding);
         current.set(f.findingId, f);
