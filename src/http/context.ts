@@ -54,6 +54,15 @@ export function pageLimit(raw: string | undefined | null): number {
   return n;
 }
 
+/**
+ * A page from rows fetched with `limit + 1`: the first `limit` items, and a cursor at the last of
+ * them when there was one more row (null at the end).
+ */
+export function pageOf<T>(rows: readonly T[], limit: number, positionOf: (last: T) => Record<string, unknown>): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? encodeCursor(positionOf(items[items.length - 1]!)) : null };
+}
+
 /** Opaque cursors: base64url JSON of the position after which the next page starts. */
 export const encodeCursor = (position: Record<string, unknown>): string => Buffer.from(JSON.stringify(position)).toString("base64url");
 

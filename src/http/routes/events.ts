@@ -4,7 +4,7 @@ import { LedgerError } from "../../core/errors.ts";
 import { isUuid } from "../../core/hash/uuid.ts";
 import { MAX_BATCH_EVENTS } from "../../ledger/appender.ts";
 import { parseJson, parseNdjson, readBodyText } from "../body.ts";
-import { authorize, decodeCursor, encodeCursor, pageLimit, type AppDeps } from "../context.ts";
+import { authorize, decodeCursor, pageLimit, pageOf, type AppDeps } from "../context.ts";
 import { jsonResponse } from "../errors.ts";
 
 const isSequenceCursor = (v: Record<string, unknown>): v is { s: number } => Number.isSafeInteger(v.s) && (v.s as number) >= 0;
@@ -65,9 +65,7 @@ export function eventRoutes(deps: AppDeps) {
         const limit = pageLimit(query.limit);
         const after = decodeCursor(query.cursor, isSequenceCursor)?.s ?? 0;
         const rows = await deps.store.listChain(tenantId, params.chainId.toLowerCase(), after, limit + 1);
-        const items = rows.slice(0, limit);
-        const nextCursor = rows.length > limit ? encodeCursor({ s: items[items.length - 1]!.sequence }) : null;
-        return jsonResponse(200, { items, nextCursor });
+        return jsonResponse(200, pageOf(rows, limit, (e) => ({ s: e.sequence })));
       },
       { detail: { summary: "A chain's events in sequence order, paged" } },
     );

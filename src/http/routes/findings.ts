@@ -8,7 +8,7 @@ import { withExpiry } from "../../core/projection/expiry.ts";
 import type { Finding } from "../../core/projection/finding.ts";
 import { foldFinding } from "../../core/projection/fold.ts";
 import { openProjectionStore, type FindingFilter, type ProjectionStore } from "../../store/projection-port.ts";
-import { authorize, decodeCursor, encodeCursor, pageLimit, type AppDeps } from "../context.ts";
+import { authorize, decodeCursor, pageLimit, pageOf, type AppDeps } from "../context.ts";
 import { jsonResponse } from "../errors.ts";
 
 const LIST_PARAMS = new Set(["status", "severity", "minCvss", "maxCvss", "policyVersion", "artifactId", "vulnerabilityId", "assignee", "updatedSince", "limit", "cursor"]);
@@ -99,9 +99,8 @@ export function findingRoutes(deps: AppDeps, given?: ProjectionStore) {
         const after = decodeCursor(params.get("cursor"), isFindingCursor)?.f ?? "";
         const rows = await projection().listFindings(tenantId, filter, after, limit + 1);
         const at = now();
-        const items = rows.slice(0, limit).map((f) => withExpiry(f, at));
-        const nextCursor = rows.length > limit ? encodeCursor({ f: items[items.length - 1]!.findingId }) : null;
-        return jsonResponse(200, { items, nextCursor });
+        const page = pageOf(rows, limit, (f) => ({ f: f.findingId }));
+        return jsonResponse(200, { items: page.items.map((f) => withExpiry(f, at)), nextCursor: page.nextCursor });
       },
       { detail: { summary: "The findings projection, filtered, in findingId order with cursor paging" } },
     )

@@ -7,7 +7,7 @@ import { verifyTenant, type VerifyReport } from "../../ledger/verifier.ts";
 import { openAnchorStore, type AnchorStore, type CheckpointRow } from "../../store/anchor-port.ts";
 import { formatMicros } from "../../store/rows.ts";
 import { parseJson, readBodyText } from "../body.ts";
-import { authorize, decodeCursor, encodeCursor, pageLimit, type AppDeps } from "../context.ts";
+import { authorize, decodeCursor, pageLimit, pageOf, type AppDeps } from "../context.ts";
 import { jsonResponse } from "../errors.ts";
 
 const bad = (message: string, details?: unknown) => new LedgerError("bad_request", message, details);
@@ -69,9 +69,8 @@ export function proofRoutes(deps: AppDeps) {
         const cursor = decodeCursor(params.get("cursor"), isSizeCursor);
         const fromSize = cursor !== null ? cursor.s + 1 : (wholeNumber(params, "fromSize") ?? 0);
         const rows = await anchors().listCheckpoints(tenantId, fromSize, limit + 1);
-        const items = rows.slice(0, limit);
-        const nextCursor = rows.length > limit ? encodeCursor({ s: items[items.length - 1]!.treeSize }) : null;
-        return jsonResponse(200, { items: items.map(checkpointBody), nextCursor });
+        const page = pageOf(rows, limit, (c) => ({ s: c.treeSize }));
+        return jsonResponse(200, { items: page.items.map(checkpointBody), nextCursor: page.nextCursor });
       },
       { detail: { summary: "Signed checkpoints with treeSize >= fromSize, ascending, paged" } },
     )
